@@ -1,13 +1,14 @@
 // The agent's lifecycle: check, kubeconfig, binaries, wait for the network, write the config, then keep it all right.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {AgentError, ExitCode, hostWriteError} from './errors.ts';
+import {AgentError, hostWriteError} from './errors.ts';
 import {removeOwnConfig, syncConfig, type ConfigMemory, type ConfigOutcome} from './config-sync.ts';
 import {installBinaries, planBinaries, type BinaryPlan, type InstalledBinary} from './install.ts';
-import {syncKubeconfig} from './kubeconfig-sync.ts';
+import {ensurePrivateDirectory, syncKubeconfig} from './kubeconfig-sync.ts';
 import type {Logger} from './log.ts';
 import type {Options} from './options.ts';
-import {preflight} from './preflight.ts';
+import {claimNode, ownsNode} from './ownership.ts';
+import {configError, preflight} from './preflight.ts';
 import {findShadowingConfigs} from './primary-reader.ts';
 import {Reconciler, type Task} from './reconciler.ts';
 import {sweepStaleTemps} from './temp-sweep.ts';
@@ -33,6 +34,8 @@ export async function runAgent(options: Options, log: Logger, signal: AbortSigna
 		}
 
 		await createMultusCniConfDir(options);
+		await ensurePrivateDirectory(path.dirname(options.paths.kubeconfig));
+		await claimNode(path.dirname(options.paths.kubeconfig));
 		logKubeconfig(log, options, await syncKubeconfig(options));
 		const installed = await install(plan, options, log, []);
 		if (!signal.aborted) {
@@ -55,6 +58,7 @@ class Session {
 	#ready = false;
 	#lastNote = '';
 	#shadowing = '';
+	#standingBy = false;
 	#waitingSince = Date.now();
 	#fail: (error: unknown) => void = () => undefined;
 
@@ -139,6 +143,10 @@ class Session {
 	}
 
 	async #runTasks(tasks: ReadonlySet<Task>): Promise<void> {
+		if (!await this.#stillOwner()) {
+			return;
+		}
+
 		for (const task of TASK_ORDER) {
 			if (!tasks.has(task)) {
 				continue;
@@ -204,7 +212,7 @@ class Session {
 
 			case 'invalid': {
 				if (!this.#ready) {
-					this.#fail(new AgentError(ExitCode.config, `The primary CNI config is not usable: ${outcome.path}: ${outcome.error.message}`, {path: outcome.path, fix: outcome.error.fix}));
+					this.#fail(configError(outcome.path, outcome.error));
 					return;
 				}
 
@@ -223,6 +231,16 @@ class Session {
 		const message = error instanceof Error ? error.message : String(error);
 		this.#log.error({event: 'sync-failed', task, path: (error as AgentError).path}, message);
 		this.#retry(task);
+	}
+
+	async #stillOwner(): Promise<boolean> {
+		const owner = await ownsNode(path.dirname(this.#options.paths.kubeconfig));
+		if (!owner && !this.#standingBy) {
+			this.#standingBy = true;
+			this.#log.warn({event: 'standby'}, 'a newer agent has claimed this node; standing by without writing (rolling update)');
+		}
+
+		return owner;
 	}
 
 	#retry(task: Task): void {
@@ -264,6 +282,11 @@ class Session {
 
 	async #cleanUp(): Promise<void> {
 		if (!this.#options.cleanupConfigOnExit) {
+			return;
+		}
+
+		if (this.#standingBy || !await ownsNode(path.dirname(this.#options.paths.kubeconfig))) {
+			this.#log.info({event: 'config-left', path: this.#memory.written?.file}, 'left the config in place: a newer agent owns this node');
 			return;
 		}
 

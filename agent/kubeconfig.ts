@@ -1,7 +1,7 @@
 // The kubeconfig the multus binary on the host uses: rendered from the pod's token and CA.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {inputError} from './errors.ts';
+import {AgentError, ExitCode, inputError} from './errors.ts';
 import type {KubernetesService, Options} from './options.ts';
 
 // The pod's credentials as read from the service-account directory.
@@ -67,18 +67,21 @@ export function renderKubeconfig(server: string, credentials: Credentials): stri
 
 // Checks that the pod's environment names an API server.
 export function validateKubernetesService(service: KubernetesService): void {
-	const fix = 'Run the agent in a pod (kubelet sets it) or export KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT.';
+	const fail = (variable: string, problem: string): AgentError => new AgentError(ExitCode.input, `${variable} ${problem}`, {
+		path: variable,
+		fix: 'Run the agent in a pod (kubelet sets it) or export KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT.',
+	});
 	if (service.host === '') {
-		throw inputError('KUBERNETES_SERVICE_HOST', 'The environment variable is empty', fix);
+		throw fail('KUBERNETES_SERVICE_HOST', 'is empty');
 	}
 
 	const port = Number(service.port);
 	if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-		throw inputError('KUBERNETES_SERVICE_PORT', `The environment variable must be a port number, got "${service.port}"`, fix);
+		throw fail('KUBERNETES_SERVICE_PORT', `must be a port number, got "${service.port}"`);
 	}
 
 	if (service.protocol !== 'https' && service.protocol !== 'http') {
-		throw inputError('KUBERNETES_SERVICE_PROTOCOL', `The environment variable must be https or http, got "${service.protocol}"`, fix);
+		throw fail('KUBERNETES_SERVICE_PROTOCOL', `must be https or http, got "${service.protocol}"`);
 	}
 }
 

@@ -2,11 +2,14 @@
 import {constants} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import {CniConfigError} from '../cni/errors.ts';
+import {renderMultusConfig} from '../cni/multus-config.ts';
 import {isPrimaryProblem, parsePrimary} from '../cni/primary.ts';
 import {AgentError, ExitCode, inputError} from './errors.ts';
 import {checkSources, type BinaryPlan} from './install.ts';
 import {readCredentials, validateKubernetesService} from './kubeconfig.ts';
 import type {Options} from './options.ts';
+import {readPrimary} from './primary-reader.ts';
 
 // Throws the first problem found, with the path and the fix; nothing has been written yet.
 export async function preflight(options: Options, plan: BinaryPlan): Promise<void> {
@@ -21,7 +24,39 @@ export async function preflight(options: Options, plan: BinaryPlan): Promise<voi
 
 	if (options.multusConfFile !== 'auto') {
 		await checkConfigFile(options.multusConfFile);
+	} else {
+		await checkPrimary(options);
 	}
+}
+
+// A primary that is complete but wrong (or at odds with --cni-version) is fatal before any write.
+async function checkPrimary(options: Options): Promise<void> {
+	const readiness = options.paths.readinessIndicator;
+	if (readiness !== undefined && !await fs.stat(readiness).then(() => true, () => false)) {
+		return;
+	}
+
+	const state = await readPrimary(options.multusAutoconfigDir, options.multusMasterCniFileName);
+	if (state.state === 'invalid') {
+		throw configError(state.file, state.error);
+	}
+
+	if (state.state === 'ready') {
+		try {
+			renderMultusConfig(state.primary, options.multusConfig);
+		} catch (error) {
+			if (error instanceof CniConfigError) {
+				throw configError(state.file, error);
+			}
+
+			throw error;
+		}
+	}
+}
+
+// The fatal error for a primary config that cannot be used.
+export function configError(file: string, error: CniConfigError): AgentError {
+	return new AgentError(ExitCode.config, `The primary CNI config is not usable: ${file}: ${error.message}`, {path: file, fix: error.fix});
 }
 
 async function requireWritableDirectory(directory: string, flag: string, fix: string): Promise<void> {

@@ -10,6 +10,7 @@ export class Reconciler {
 	readonly #pending = new Set<Task>();
 	#timer: NodeJS.Timeout | undefined;
 	#running: Promise<void> | undefined;
+	#busy = false;
 	#closed = false;
 
 	constructor(run: (tasks: ReadonlySet<Task>) => Promise<void>, delayMs: number) {
@@ -24,19 +25,20 @@ export class Reconciler {
 		}
 
 		this.#pending.add(task);
-		if (this.#running || this.#timer) {
+		if (this.#busy || this.#timer) {
 			return;
 		}
 
 		this.#timer = setTimeout(() => {
 			this.#timer = undefined;
+			this.#busy = true;
 			this.#running = this.#drain();
 		}, delayMs);
 	}
 
 	// Resolves once nothing is pending or running.
 	async settled(): Promise<void> {
-		while (this.#running || this.#timer) {
+		while (this.#busy || this.#timer) {
 			await (this.#running ?? new Promise(resolve => {
 				setTimeout(resolve, this.#delayMs);
 			}));
@@ -53,12 +55,15 @@ export class Reconciler {
 	}
 
 	async #drain(): Promise<void> {
-		while (this.#pending.size > 0 && !this.#closed) {
-			const tasks = new Set(this.#pending);
-			this.#pending.clear();
-			await this.#run(tasks);
+		try {
+			while (this.#pending.size > 0 && !this.#closed) {
+				const tasks = new Set(this.#pending);
+				this.#pending.clear();
+				await this.#run(tasks);
+			}
+		} finally {
+			this.#busy = false;
+			this.#running = undefined;
 		}
-
-		this.#running = undefined;
 	}
 }
