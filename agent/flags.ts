@@ -45,6 +45,7 @@ export const FLAGS: readonly FlagSpec[] = [
 	string('cni-plugins', 'bridge,macvlan,ipvlan,host-local,dhcp,static', 'Comma-separated delegate plugins installed beside multus ("" for none).'),
 	string('cni-plugins-archive', '', 'Take the plugins from this .tgz (containernetworking/plugins release layout) instead.'),
 	string('log-level', 'info', 'The agent\'s own log level: trace, debug, info, warn, error, fatal or silent.'),
+	string('health-address', '', 'Serve /readyz and /healthz on host:port for the DaemonSet\'s probes (e.g. 127.0.0.1:9781); empty disables.'),
 	string('recheck-interval', '5m', 'How often the safety re-check verifies every host file (e.g. 30s, 5m; 0 disables).'),
 ];
 

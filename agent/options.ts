@@ -40,6 +40,8 @@ export interface Options {
 	readonly cniPluginsArchive: string;
 	readonly logLevel: string;
 	readonly recheckIntervalMs: number;
+	/** host:port of the readiness endpoint, or "" when disabled. */
+	readonly healthAddress: string;
 	readonly kubernetes: KubernetesService;
 	/** What goes into the Multus config besides the primary. */
 	readonly multusConfig: MultusConfigInput;
@@ -97,6 +99,7 @@ export function resolveOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Option
 		cniPluginsArchive: text('cni-plugins-archive'),
 		logLevel: oneOf('log-level', text('log-level'), AGENT_LOG_LEVELS),
 		recheckIntervalMs: parseDuration('recheck-interval', text('recheck-interval')),
+		healthAddress: text('health-address'),
 		kubernetes: {
 			protocol: env['KUBERNETES_SERVICE_PROTOCOL'] || 'https',
 			host: env['KUBERNETES_SERVICE_HOST'] ?? '',

@@ -302,3 +302,28 @@ test('an invalid --multus-conf-file: exit 5', refuses, async host => {
 	await fs.writeFile(path.join(host.root, 'bad.conf'), '{"name":"x"}');
 	return [`--multus-conf-file=${path.join(host.root, 'bad.conf')}`];
 }, 5, /--multus-conf-file is not a valid CNI config/);
+
+test('keeps a 0600 status file and serves readiness that is true only once everything is in place', async t => {
+	const {findFreePorts} = await import('../helpers/free-ports.ts');
+	const [port] = await findFreePorts(1);
+	const host = await node(t);
+	const agent = run(t, host, [`--health-address=127.0.0.1:${port}`, '--readiness-indicator-file=/etc/cni/net.d/10-ovn-kubernetes.conf']);
+	await agent.waitFor('waiting');
+	const statusFile = path.join(path.dirname(host.kubeconfig), 'agent-status.json');
+	const notReady = await fetch(`http://127.0.0.1:${port}/readyz`);
+	t.is(notReady.status, 503);
+	t.regex(await notReady.text(), /readiness indicator/);
+	await writePrimary(host);
+	await agent.waitFor('ready');
+	const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+	t.is(ready.status, 200);
+	t.is(await modeOf(statusFile), 0o600);
+	const status = await readJson(statusFile) as {phase: string; ready: boolean; config: {sha256: string}; binaries: unknown[]};
+	t.is(status.phase, 'ready');
+	t.true(status.ready);
+	t.is(status.binaries.length, 7);
+	const {createHash} = await import('node:crypto');
+	t.is(status.config.sha256, createHash('sha256').update(await fs.readFile(path.join(host.confDir, '00-multus.conf'))).digest('hex'));
+	t.is(await agent.stop(), 0);
+	t.is((await readJson(statusFile) as {phase: string})['phase'], 'stopped');
+});
