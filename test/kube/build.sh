@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and a test etcd from the Go modules pinned in test/kube/go.mod
+# Builds kube-apiserver, kubectl and a test etcd from the Go modules pinned in test/kube/go.mod
 # into <repo>/.cache/kube/<key>/ and points <repo>/.cache/kube/current at it.
 # Idempotent: when the binaries for the current key exist it only prints the directory.
 # The last line on stdout is always the binary directory; progress goes to stderr.
@@ -28,9 +28,9 @@ cache_key() {
 	printf '%s-%s\n' "$1" "$hash"
 }
 
-# Succeeds when directory $1 holds both binaries.
+# Succeeds when directory $1 holds every binary.
 has_binaries() {
-	[[ -x "$1/kube-apiserver" && -x "$1/etcd" ]]
+	[[ -x "$1/kube-apiserver" && -x "$1/kubectl" && -x "$1/etcd" ]]
 }
 
 # Points the "current" symlink at the key directory, atomically.
@@ -39,7 +39,7 @@ link_current() {
 	mv -T "$cache/.current.$$" "$cache/current"
 }
 
-# Builds both binaries into directory $1.
+# Builds every binary into directory $1.
 build_into() {
 	local out="$1" version="$2" minor="${2#v1.}"
 	minor="${minor%%.*}"
@@ -48,6 +48,9 @@ build_into() {
 	cd "$here"
 	echo "build.sh: building kube-apiserver $version (takes minutes on a cold Go cache)" >&2
 	go build -trimpath -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+	# kubectl (with its built-in kustomize) renders and applies deploy/ in the deploy tests; a fresh CI machine has none.
+	echo "build.sh: building kubectl $version" >&2
+	go build -trimpath -ldflags "$ldflags" -o "$out/kubectl" k8s.io/kubernetes/cmd/kubectl
 	echo "build.sh: building etcd" >&2
 	go build -trimpath -ldflags "-s -w" -o "$out/etcd" ./etcd
 }
