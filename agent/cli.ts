@@ -1,6 +1,7 @@
 // Dispatches the subcommand (the agent by default) and turns failures into exit codes and clear messages.
 import packageJson from '../package.json' with {type: 'json'};
 import {runAgent} from './agent.ts';
+import {commandUsage, findCommand} from './commands/table.ts';
 import {AgentError, ExitCode} from './errors.ts';
 import {FLAGS, helpText, parseArgs} from './flags.ts';
 import {createLogger, type Logger} from './log.ts';
@@ -10,7 +11,10 @@ import {runSandbox} from './sandbox/sandbox.ts';
 const USAGE = `multus-agent ${packageJson.version}: installs Multus CNI (thin plugin) on this node and keeps it right.
 
 Usage: multus-agent [run] [flags]     run the node agent (the DaemonSet entrypoint; a drop-in for thin_entrypoint)
-       multus-agent sandbox [flags]   run the agent on a sandbox host root it creates, with a scripted demo`;
+       multus-agent sandbox [flags]   run the agent on a sandbox host root it creates, with a scripted demo
+       multus-agent COMMAND [flags]   run one of the commands below
+
+${commandUsage()}`;
 
 const COMMANDS = new Set(['run', 'sandbox']);
 
@@ -18,6 +22,11 @@ const COMMANDS = new Set(['run', 'sandbox']);
 export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
 	let log: Logger | undefined;
 	try {
+		const subcommand = findCommand(argv[0]);
+		if (subcommand) {
+			return await (await subcommand.load())(argv.slice(1), {env, signal, stdout: process.stdout, stdin: process.stdin});
+		}
+
 		const command = argv[0] !== undefined && COMMANDS.has(argv[0]) ? argv[0] : 'run';
 		const rest = argv[0] === command ? argv.slice(1) : argv;
 		const args = parseArgs(rest, FLAGS);

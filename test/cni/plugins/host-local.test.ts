@@ -1,0 +1,31 @@
+import test from 'ava';
+import {lints} from './lint-macro.ts';
+
+const config = (ipam: Record<string, unknown>, cniVersion = '0.4.0'): Record<string, unknown> => ({cniVersion, name: 'net', type: 'bridge', bridge: 'br-test', ipam: {type: 'host-local', ...ipam}});
+const ranges = (...sets: unknown[][]): Record<string, unknown> => config({ranges: sets});
+
+test('legacy single range is clean', lints, config({subnet: '10.10.0.0/24', rangeStart: '10.10.0.20', rangeEnd: '10.10.0.50', gateway: '10.10.0.254'}), []);
+test('dual-stack range sets are clean', lints, ranges([{subnet: '10.1.0.0/24'}], [{subnet: 'fd00:10::/64', rangeStart: 'fd00:10::10', rangeEnd: 'fd00:10::ff'}]), []);
+test('no ranges at all', lints, config({}), [['error', 'spec.config.ipam.ranges', 'host-local has no IP ranges (it fails with "no IP ranges specified")']]);
+test('no ranges is fine with the ipRanges capability', lints, {...config({}), capabilities: {ipRanges: true}}, []);
+test('rangeStart outside the subnet', lints, config({subnet: '10.10.0.0/24', rangeStart: '10.10.1.20'}), [['error', 'spec.config.ipam.rangeStart', '10.10.1.20 is outside the subnet 10.10.0.0/24']]);
+test('rangeEnd outside the subnet', lints, ranges([{subnet: '10.10.0.0/24', rangeEnd: '10.11.0.1'}]), [['error', 'spec.config.ipam.ranges[0][0].rangeEnd', '10.11.0.1 is outside the subnet 10.10.0.0/24']]);
+test('gateway outside the subnet', lints, config({subnet: '10.10.0.0/24', gateway: '10.10.1.1'}), [['error', 'spec.config.ipam.gateway', '10.10.1.1 is outside the subnet 10.10.0.0/24']]);
+test('rangeStart after rangeEnd', lints, config({subnet: '10.10.0.0/24', rangeStart: '10.10.0.50', rangeEnd: '10.10.0.20'}), [['error', 'spec.config.ipam.rangeStart', 'the range is empty: rangeStart 10.10.0.50 comes after rangeEnd 10.10.0.20']]);
+test('rangeEnd on the broadcast address', lints, config({subnet: '10.10.0.0/24', rangeEnd: '10.10.0.255'}), [['warning', 'spec.config.ipam.rangeEnd', '10.10.0.255 is the broadcast address of 10.10.0.0/24']]);
+test('a subnet with host bits set', lints, config({subnet: '10.10.0.1/24'}), [['error', 'spec.config.ipam.subnet', '10.10.0.1/24 has host bits set (host-local fails with "Network has host bits set")']]);
+test('a subnet too small to allocate from', lints, config({subnet: '10.10.0.0/31'}), [['error', 'spec.config.ipam.subnet', '10.10.0.0/31 is too small to allocate from (host-local needs at least a /30)']]);
+test('a subnet that is not a CIDR', lints, config({subnet: '10.10.0.0'}), [['error', 'spec.config.ipam.subnet', '"10.10.0.0" is not a CIDR']]);
+test('an address that is not an IP', lints, config({subnet: '10.10.0.0/24', rangeStart: '10.10.0.300'}), [['error', 'spec.config.ipam.rangeStart', '"10.10.0.300" is not an IP address']]);
+test('a range without subnet', lints, ranges([{rangeStart: '10.1.0.10'}]), [['error', 'spec.config.ipam.ranges[0][0].subnet', 'is missing']]);
+test('ranges written without the inner list', lints, config({ranges: [{subnet: '10.1.0.0/24'}]}), [['error', 'spec.config.ipam.ranges[0]', 'each entry of ranges is a range set (an array of ranges), found an object']]);
+test('an empty range set', lints, ranges([]), [['error', 'spec.config.ipam.ranges[0]', 'is an empty range set (host-local fails with "empty range set")']]);
+test('overlapping ranges in one set', lints, ranges([{subnet: '10.1.0.0/24', rangeStart: '10.1.0.10', rangeEnd: '10.1.0.50'}, {subnet: '10.1.0.0/24', rangeStart: '10.1.0.40', rangeEnd: '10.1.0.60'}]), [['error', 'spec.config.ipam.ranges[0][1]', '10.1.0.40-10.1.0.60 overlaps 10.1.0.10-10.1.0.50 (ranges[0][0]) in the same range set; host-local refuses overlapping ranges']]);
+test('overlapping ranges in two sets', lints, ranges([{subnet: '10.1.0.0/16'}], [{subnet: '10.1.2.0/24'}]), [['error', 'spec.config.ipam.ranges[1][0]', '10.1.2.1-10.1.2.254 overlaps 10.1.0.1-10.1.255.254 (ranges[0][0]) in two range sets; host-local refuses overlapping ranges']]);
+test('adjacent ranges in one subnet do not overlap', lints, ranges([{subnet: '10.1.0.0/24', rangeStart: '10.1.0.10', rangeEnd: '10.1.0.19'}, {subnet: '10.1.0.0/24', rangeStart: '10.1.0.20', rangeEnd: '10.1.0.29'}]), []);
+test('IPv4 and IPv6 in one set', lints, ranges([{subnet: '10.1.0.0/24'}, {subnet: 'fd00::/64'}]), [['error', 'spec.config.ipam.ranges[0]', 'mixes IPv4 and IPv6 ranges in one range set (host-local fails with "mixed address families")']]);
+test('two sets of one family need cniVersion 0.3.0', lints, config({ranges: [[{subnet: '10.1.0.0/24'}], [{subnet: '10.2.0.0/24'}]]}, '0.2.0'), [['error', 'spec.config.ipam.ranges', 'cniVersion 0.2.0 allows one address per family, but there are 2 range sets of one family']]);
+test('a route without dst', lints, config({subnet: '10.10.0.0/24', routes: [{gw: '10.10.0.1'}]}), [['error', 'spec.config.ipam.routes[0].dst', 'is missing']]);
+test('a route whose gateway family differs', lints, config({subnet: '10.10.0.0/24', routes: [{dst: '0.0.0.0/0', gw: 'fd00::1'}]}), [['error', 'spec.config.ipam.routes[0].gw', 'the gateway fd00::1 is IPv6 but the destination 0.0.0.0/0 is IPv4']]);
+test('a typo of rangeStart', lints, config({subnet: '10.10.0.0/24', rangeStrat: '10.10.0.5'}), [['warning', 'spec.config.ipam.rangeStrat', '"rangeStrat" is not a host-local ipam key; it looks like a typo of "rangeStart"']]);
+test('dataDir must be a string', lints, config({subnet: '10.10.0.0/24', dataDir: 5}), [['error', 'spec.config.ipam.dataDir', 'must be a string, found the number 5']]);
