@@ -47,6 +47,10 @@ export const FLAGS: readonly FlagSpec[] = [
 	string('log-level', 'info', 'The agent\'s own log level: trace, debug, info, warn, error, fatal or silent.'),
 	string('health-address', '', 'Serve /readyz and /healthz on host:port for the DaemonSet\'s probes (e.g. 127.0.0.1:9781); empty disables.'),
 	string('recheck-interval', '5m', 'How often the safety re-check verifies every host file (e.g. 30s, 5m; 0 disables).'),
+	string('token-service-account', '', 'Least privilege: mint the kubeconfig\'s token with the TokenRequest API for this ServiceAccount (e.g. multus-cni) instead of copying the pod\'s own token; empty disables.'),
+	string('token-namespace', '', 'Namespace of --token-service-account; empty reads <service-account-dir>/namespace.'),
+	string('token-expiration', '1h', 'Lifetime requested for a minted token (at least 10m); it is minted again with about a quarter of it left, and at once when the pod\'s own token rotates.'),
+	string('token-refresh-after', '', 'Mint again this long after each mint instead of with about a quarter of the lifetime left (testing only).'),
 ];
 
 // What argv said: values by flag name, and which flags were given explicitly.

@@ -64,7 +64,15 @@ export async function checkSources(plan: BinaryPlan): Promise<void> {
 // Installs every binary whose bytes differ, then rewrites the ledger; previous results skip re-hashing.
 export async function installBinaries(plan: BinaryPlan, binDir: string, ledgerPath: string, previous: readonly InstalledBinary[] = []): Promise<InstalledBinary[]> {
 	const known = new Map(previous.map(binary => [binary.name, binary]));
-	const installed = await Promise.all(plan.binaries.map(async binary => installOne(binary, path.join(binDir, binary.name), known.get(binary.name))));
+	// Every copy settles before an error propagates: a fatal error exits the process, and a copy still in flight
+	// would leave its temp file behind (a full disk fails several copies at once).
+	const results = await Promise.allSettled(plan.binaries.map(async binary => installOne(binary, path.join(binDir, binary.name), known.get(binary.name))));
+	const failed = results.find(result => result.status === 'rejected');
+	if (failed) {
+		throw failed.reason;
+	}
+
+	const installed = results.map(result => (result as PromiseFulfilledResult<InstalledBinary>).value);
 	await writeLedger(ledgerPath, binDir, installed);
 	return installed;
 }

@@ -4,17 +4,31 @@ import {MULTUS_LOG_LEVELS, type MultusConfigInput} from '../cni/multus-config.ts
 import {parseCniVersion} from '../cni/version.ts';
 import {usageError} from './errors.ts';
 import type {ParsedArgs} from './flags.ts';
+import {MIN_EXPIRATION_SECONDS} from './token-request.ts';
 
 // The file in the bin dir that lists what the agent installed, in sha256sum format.
 export const LEDGER_FILE_NAME = '.multus-agent.sha256';
 
 const AGENT_LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
+// The longest delay a Node timer honours.
+const MAX_TIMER_MS = 2_147_483_647;
+
 // The API server address the multus binary on the host talks to (from the pod's environment).
 export interface KubernetesService {
 	readonly protocol: string;
 	readonly host: string;
 	readonly port: string;
+}
+
+// Token mode: the kubeconfig's token is minted for a dedicated ServiceAccount (agent/token-request.ts).
+export interface TokenRequestOptions {
+	readonly serviceAccount: string;
+	/** "" reads <service-account-dir>/namespace when minting. */
+	readonly namespace: string;
+	readonly expirationSeconds: number;
+	/** 0 mints again with about a quarter of the lifetime left; otherwise this long after each mint (testing). */
+	readonly refreshAfterMs: number;
 }
 
 // Every setting of the agent, resolved; container paths unless named "host".
@@ -43,6 +57,8 @@ export interface Options {
 	/** host:port of the readiness endpoint, or "" when disabled. */
 	readonly healthAddress: string;
 	readonly kubernetes: KubernetesService;
+	/** Set when --token-service-account is given. */
+	readonly tokenRequest: TokenRequestOptions | undefined;
 	/** What goes into the Multus config besides the primary. */
 	readonly multusConfig: MultusConfigInput;
 	/** Container paths of files the agent reads or writes. */
@@ -99,7 +115,8 @@ export function resolveOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Option
 		cniPluginsArchive: text('cni-plugins-archive'),
 		logLevel: oneOf('log-level', text('log-level'), AGENT_LOG_LEVELS),
 		recheckIntervalMs: parseDuration('recheck-interval', text('recheck-interval')),
-		healthAddress: text('health-address'),
+		healthAddress: validateHealthAddress(text('health-address')),
+		tokenRequest: resolveTokenRequest(text, given),
 		kubernetes: {
 			protocol: env['KUBERNETES_SERVICE_PROTOCOL'] || 'https',
 			host: env['KUBERNETES_SERVICE_HOST'] ?? '',
@@ -128,6 +145,36 @@ export function resolveOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Option
 		},
 	};
 	return deepFreeze(options);
+}
+
+function resolveTokenRequest(text: (name: string) => string, given: (name: string) => boolean): TokenRequestOptions | undefined {
+	const serviceAccount = text('token-service-account');
+	if (serviceAccount === '') {
+		const stray = ['token-namespace', 'token-expiration', 'token-refresh-after'].find(name => given(name));
+		if (stray !== undefined) {
+			throw usageError(`Flag --${stray} needs --token-service-account`, 'Add --token-service-account=NAME (e.g. multus-cni), or drop the flag.');
+		}
+
+		return undefined;
+	}
+
+	// Both names become parts of the TokenRequest URL: only valid Kubernetes names get there.
+	if (serviceAccount.length > 253 || !/^[a-z\d]([-a-z\d]*[a-z\d])?(\.[a-z\d]([-a-z\d]*[a-z\d])?)*$/.test(serviceAccount)) {
+		throw usageError(`Flag --token-service-account must be a ServiceAccount name, got "${serviceAccount}"`, 'Use lowercase letters, digits, "-" and ".", e.g. --token-service-account=multus-cni.');
+	}
+
+	const namespace = text('token-namespace');
+	if (namespace !== '' && !/^[a-z\d]([-a-z\d]{0,61}[a-z\d])?$/.test(namespace)) {
+		throw usageError(`Flag --token-namespace must be a namespace name, got "${namespace}"`, 'Use lowercase letters, digits and "-", e.g. --token-namespace=openshift-multus, or leave it empty for the pod\'s own.');
+	}
+
+	const expirationMs = parseDuration('token-expiration', text('token-expiration'));
+	if (expirationMs < MIN_EXPIRATION_SECONDS * 1000 || expirationMs % 1000 !== 0) {
+		throw usageError(`Flag --token-expiration must be whole seconds and at least 10m (the API's minimum), got "${text('token-expiration')}"`, 'Write --token-expiration=1h.');
+	}
+
+	const refreshAfter = text('token-refresh-after');
+	return {serviceAccount, namespace, expirationSeconds: expirationMs / 1000, refreshAfterMs: refreshAfter === '' ? 0 : parseDuration('token-refresh-after', refreshAfter)};
 }
 
 function requireAbsolute(flag: string, value: string): string {
@@ -184,7 +231,25 @@ function parseDuration(flag: string, value: string): number {
 	}
 
 	const unit = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[match[2] as 'ms' | 's' | 'm' | 'h' ?? 's'];
-	return Number(match[1]) * unit;
+	const milliseconds = Number(match[1]) * unit;
+	// A Node timer fires after 1 ms when given more than 2^31 - 1 ms: a long interval would become a busy loop.
+	if (milliseconds > MAX_TIMER_MS) {
+		throw usageError(`Flag --${flag} must be at most 596h (24 days), got "${value}"`, `Write a shorter duration, e.g. --${flag}=24h.`);
+	}
+
+	return milliseconds;
+}
+
+// host:port for the readiness endpoint (an IPv6 host in brackets), checked before anything on the host is touched.
+function validateHealthAddress(value: string): string {
+	const separator = value.lastIndexOf(':');
+	const host = value.slice(0, separator);
+	const port = value.slice(separator + 1);
+	if (value !== '' && (separator <= 0 || host.trim() !== host || !/^\d{1,5}$/.test(port) || Number(port) > 65_535)) {
+		throw usageError(`Flag --health-address must be host:port, got "${value}"`, 'Write --health-address=127.0.0.1:9781 (or [::1]:9781), or leave it empty to disable.');
+	}
+
+	return value;
 }
 
 function deepFreeze<T extends object>(object: T): T {

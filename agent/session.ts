@@ -7,7 +7,7 @@ import {removeOwnConfig, syncConfig, type ConfigMemory, type ConfigOutcome} from
 import {AgentError} from './errors.ts';
 import {serveHealth} from './health.ts';
 import type {BinaryPlan, InstalledBinary} from './install.ts';
-import {syncKubeconfig} from './kubeconfig-sync.ts';
+import {kubeconfigWriterFor, type KubeconfigSync, type KubeconfigWriter} from './kubeconfig-sync.ts';
 import type {Logger} from './log.ts';
 import type {Options} from './options.ts';
 import {ownsNode} from './ownership.ts';
@@ -22,6 +22,7 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 const PROGRESS_EVERY_MS = 30_000;
 const TASK_ORDER: readonly Task[] = ['kubeconfig', 'binaries', 'config'];
+const MAX_TIMER_MS = 2_147_483_647;
 
 // What a session starts from: the options and what start-up already did.
 export interface SessionContext {
@@ -42,6 +43,9 @@ export class Session {
 	readonly #reconciler: Reconciler;
 	readonly #retryDelay = new Map<Task, number>();
 	readonly #timers = new Set<NodeJS.Timeout>();
+	readonly #retryTimers = new Map<Task, NodeJS.Timeout>();
+	readonly #kubeconfig: KubeconfigWriter;
+	#tokenTimer: NodeJS.Timeout | undefined;
 	readonly #privateDir: string;
 	#installed: InstalledBinary[];
 	#ready = false;
@@ -58,6 +62,7 @@ export class Session {
 		this.#status = context.status;
 		this.#installed = context.installed;
 		this.#privateDir = path.dirname(context.options.paths.kubeconfig);
+		this.#kubeconfig = kubeconfigWriterFor(context.options);
 		this.#reconciler = new Reconciler(async tasks => this.#runTasks(tasks), COALESCE_MS);
 	}
 
@@ -74,6 +79,10 @@ export class Session {
 			await this.#record(status => {
 				status.kubeconfig = {path: this.#options.paths.kubeconfig, writtenAt: new Date().toISOString()};
 			});
+			if (this.#kubeconfig.last) {
+				await this.#onToken(this.#kubeconfig.last);
+			}
+
 			await this.#recordBinaries();
 			if (this.#options.healthAddress !== '') {
 				health = await serveHealth(this.#options.healthAddress, () => this.#readiness());
@@ -103,6 +112,12 @@ export class Session {
 			for (const timer of this.#timers) {
 				clearInterval(timer);
 			}
+
+			for (const timer of this.#retryTimers.values()) {
+				clearTimeout(timer);
+			}
+
+			clearTimeout(this.#tokenTimer);
 
 			health?.close();
 			await watch?.close();
@@ -182,14 +197,15 @@ export class Session {
 	async #runTask(task: Task): Promise<void> {
 		switch (task) {
 			case 'kubeconfig': {
-				const outcome = await syncKubeconfig(this.#options);
-				logKubeconfig(this.#log, this.#options, outcome);
-				if (outcome === 'written') {
+				const sync = await this.#kubeconfig.sync();
+				logKubeconfig(this.#log, this.#options, sync.outcome);
+				if (sync.outcome === 'written') {
 					await this.#record(status => {
 						status.kubeconfig = {path: this.#options.paths.kubeconfig, writtenAt: new Date().toISOString()};
 					});
 				}
 
+				await this.#onToken(sync);
 				break;
 			}
 
@@ -262,6 +278,42 @@ export class Session {
 		}
 	}
 
+	// Token mode: reports what the last kubeconfig sync did with the token (never the token) and schedules the next mint.
+	async #onToken(sync: KubeconfigSync): Promise<void> {
+		const request = this.#options.tokenRequest;
+		if (!request) {
+			return;
+		}
+
+		const account = sync.minted ? `${sync.minted.namespace}/${sync.minted.serviceAccount}` : request.serviceAccount;
+		if (sync.minted) {
+			const expiresAt = new Date(sync.minted.mintedAt + sync.minted.lifetimeMs).toISOString();
+			this.#log.info({event: 'token-minted', serviceAccount: account, expiresAt, refreshInMs: sync.nextInMs}, `the kubeconfig holds a token minted for ${account}, valid until ${expiresAt}`);
+		}
+
+		if (sync.mintError && sync.token === 'pod') {
+			this.#log.warn({event: 'token-fallback', serviceAccount: account, retryInMs: sync.nextInMs}, `LEAST PRIVILEGE IS OFF: the kubeconfig holds the pod's own token until a token for ${account} can be minted. ${sync.mintError.message}`);
+		} else if (sync.mintError) {
+			this.#log.warn({event: 'token-refresh-failed', serviceAccount: account, retryInMs: sync.nextInMs}, `keeping the minted token while it is valid. ${sync.mintError.message}`);
+		}
+
+		// While the pod's own token stands in, the status shows why (and /readyz fails): least privilege is off.
+		await this.#record(status => {
+			const message = `the kubeconfig holds the pod's own token: ${sync.mintError?.message ?? ''}`;
+			if (sync.token === 'minted') {
+				delete status.errors['token'];
+			} else if (sync.mintError && status.errors['token']?.message !== message) {
+				status.errors['token'] = {message, at: new Date().toISOString()};
+			}
+		});
+		clearTimeout(this.#tokenTimer);
+		if (sync.nextInMs !== undefined) {
+			this.#tokenTimer = setTimeout(() => {
+				this.#reconciler.request('kubeconfig');
+			}, Math.min(sync.nextInMs, MAX_TIMER_MS));
+		}
+	}
+
 	async #onTaskError(task: Task, error: unknown): Promise<void> {
 		if (!this.#ready && task === 'config' && error instanceof AgentError) {
 			this.#fail(error);
@@ -271,7 +323,11 @@ export class Session {
 		const message = error instanceof Error ? error.message : String(error);
 		this.#log.error({event: 'sync-failed', task, path: (error as AgentError).path}, message);
 		await this.#record(status => {
-			status.errors[task] = {message, at: new Date().toISOString()};
+			// The same error keeps its first time: rewriting the status file (in the watched multus.d) for a new
+			// timestamp would wake the kubeconfig task at once, a hot loop that bypasses the retry back-off.
+			if (status.errors[task]?.message !== message) {
+				status.errors[task] = {message, at: new Date().toISOString()};
+			}
 		});
 		this.#retry(task);
 	}
@@ -286,8 +342,10 @@ export class Session {
 		return owner;
 	}
 
+	// Updates the status file, only while this process owns the node: the file is shared with a newer agent, and
+	// an old agent stopped before it noticed the handover must not overwrite the new one's status with "stopped".
 	async #record(change: Parameters<StatusRecorder['update']>[0]): Promise<void> {
-		if (this.#standingBy) {
+		if (!await this.#stillOwner()) {
 			return;
 		}
 
@@ -309,10 +367,19 @@ export class Session {
 		});
 	}
 
+	// Runs the task again after a doubling delay. The timer is the session's own: a request made while a task runs
+	// is drained at once by the reconciler, so handing it the delay would retry in a hot loop.
 	#retry(task: Task): void {
 		const delay = Math.min((this.#retryDelay.get(task) ?? RETRY_MIN_MS / 2) * 2, RETRY_MAX_MS);
 		this.#retryDelay.set(task, delay);
-		this.#reconciler.request(task, delay);
+		if (this.#retryTimers.has(task)) {
+			return;
+		}
+
+		this.#retryTimers.set(task, setTimeout(() => {
+			this.#retryTimers.delete(task);
+			this.#reconciler.request(task);
+		}, delay));
 	}
 
 	#note(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {

@@ -1,5 +1,5 @@
 // Watches directories (never single files or symlinks) and reports which ones changed.
-import {existsSync} from 'node:fs';
+import {existsSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {watch, type FSWatcher} from 'chokidar';
 import {errnoCode} from './errors.ts';
@@ -7,6 +7,9 @@ import {TEMP_MARKER} from './fs-atomic.ts';
 
 // How often a polling fallback looks when inotify is exhausted.
 const POLL_INTERVAL_MS = 2000;
+
+// How often each watched directory is stat'ed to find one that was replaced or came back (see verify below).
+const IDENTITY_CHECK_MS = 1000;
 
 // Callbacks: a watched directory changed; the watcher fell back to polling.
 export interface WatchHandlers {
@@ -21,88 +24,132 @@ export interface DirectoryWatch {
 
 // Watches each directory (depth 0); a missing one is watched through its nearest existing ancestor.
 export async function watchDirectories(directories: readonly string[], handlers: WatchHandlers): Promise<DirectoryWatch> {
-	const targets = new Set(directories.map(directory => path.resolve(directory)));
-	const waiting = new Set([...targets].filter(directory => !existsSync(directory)));
+	const targets = [...new Set(directories.map(directory => path.resolve(directory)))];
+	const ready = new WeakMap<FSWatcher, Promise<void>>();
+	let identities = identify(targets);
 	let polling = false;
-	let watcher = await start(watchList(targets, waiting), false);
 	let closing: Promise<void> | undefined;
+	let switching: Promise<void> = Promise.resolve();
+	let replaced = (): void => undefined;
+	let nextReplacement = new Promise<void>(resolve => {
+		replaced = resolve;
+	});
+	// chokidar reports an exhausted inotify as an 'error' event, often before 'ready', so the watcher can be
+	// replaced while it is still starting: everything goes through the current `watcher`.
+	let watcher = start();
+	const timer = setInterval(verify, IDENTITY_CHECK_MS);
+	timer.unref();
+	await settled();
+	verify();
 
-	function onEvent(changed: string): void {
-		const directory = path.dirname(changed);
-		for (const target of waiting) {
-			if (target !== changed && !target.startsWith(`${changed}${path.sep}`)) {
-				continue;
-			}
-
-			if (existsSync(target)) {
-				waiting.delete(target);
-				watcher.add(target);
-				handlers.onChange(target);
-			} else {
-				watcher.add(nearestExisting(target));
-			}
-		}
-
-		if (targets.has(directory)) {
-			handlers.onChange(directory);
-		} else if (targets.has(changed)) {
-			handlers.onChange(changed);
-		}
-	}
-
-	async function start(paths: string[], usePolling: boolean): Promise<FSWatcher> {
-		const instance = watch(paths, {
+	function start(): FSWatcher {
+		const instance = watch(targets.map(target => (identities.get(target) === undefined ? nearestExisting(target) : target)), {
 			depth: 0,
 			ignoreInitial: true,
 			followSymlinks: false,
 			atomic: false,
-			usePolling,
+			usePolling: polling,
 			interval: POLL_INTERVAL_MS,
 			binaryInterval: POLL_INTERVAL_MS,
 			ignored: (file: string) => path.basename(file).includes(TEMP_MARKER),
 		});
+		ready.set(instance, new Promise<void>(resolve => {
+			instance.once('ready', resolve);
+		}));
 		instance.on('all', (_event, changed) => {
 			onEvent(changed);
 		});
 		instance.on('error', error => {
-			void fallBack(error as Error);
-		});
-		await new Promise<void>(resolve => {
-			instance.once('ready', resolve);
+			fallBack(error as Error);
 		});
 		return instance;
 	}
 
-	async function fallBack(error: Error): Promise<void> {
+	function onEvent(changed: string): void {
+		verify();
+		const directory = path.dirname(changed);
+		if (targets.includes(directory)) {
+			handlers.onChange(directory);
+		} else if (targets.includes(changed)) {
+			handlers.onChange(changed);
+		}
+	}
+
+	// inotify cannot report a watched directory that was replaced (rm -rf then mkdir, a rename over it): its watch
+	// dies silently. A stat of each directory, on every event and every second, finds it, or one that came back,
+	// and the directories are watched afresh, so a recreated conf dir or bin dir is not left unwatched.
+	function verify(): void {
+		if (closing) {
+			return;
+		}
+
+		const now = identify(targets);
+		const changed = targets.filter(target => now.get(target) !== identities.get(target));
+		if (changed.length > 0) {
+			identities = now;
+			replaceWatcher(changed);
+		}
+	}
+
+	function fallBack(error: Error): void {
 		if (polling || closing || !isWatchLimit(error)) {
 			return;
 		}
 
 		polling = true;
 		handlers.onFallback(error);
+		replaceWatcher(targets);
+	}
+
+	// Starts a new watcher (polling or not), closes the old one, then reports `changed` so nothing is missed between.
+	function replaceWatcher(changed: readonly string[]): void {
 		const old = watcher;
-		watcher = await start(watchList(targets, waiting), true);
-		await old.close();
-		for (const target of targets) {
-			handlers.onChange(target);
+		watcher = start();
+		replaced();
+		nextReplacement = new Promise<void>(resolve => {
+			replaced = resolve;
+		});
+		const current = watcher;
+		switching = switching.then(async () => {
+			await old.close().catch(() => undefined);
+			await ready.get(current);
+			for (const target of changed) {
+				handlers.onChange(target);
+			}
+		});
+	}
+
+	// Waits until the current watcher is ready, including one that replaced it meanwhile (a closed one never is).
+	async function settled(): Promise<void> {
+		for (;;) {
+			const current = watcher;
+			await Promise.race([ready.get(current), nextReplacement]);
+			await switching;
+			if (current === watcher) {
+				return;
+			}
 		}
 	}
 
 	return {
 		async close() {
-			closing ??= watcher.close();
+			clearInterval(timer);
+			closing ??= switching.then(async () => watcher.close());
 			await closing;
 		},
 	};
 }
 
-function watchList(targets: ReadonlySet<string>, waiting: ReadonlySet<string>): string[] {
-	const list = new Set<string>();
-	for (const target of targets) {
-		list.add(waiting.has(target) ? nearestExisting(target) : target);
-	}
-
-	return [...list];
+// Each directory's device and inode, or undefined when it is missing or not a directory.
+function identify(targets: readonly string[]): Map<string, string | undefined> {
+	return new Map(targets.map(target => {
+		try {
+			const stat = statSync(target);
+			return [target, stat.isDirectory() ? `${stat.dev}:${stat.ino}` : undefined];
+		} catch {
+			return [target, undefined];
+		}
+	}));
 }
 
 function nearestExisting(directory: string): string {
