@@ -45,6 +45,7 @@ export const FLAGS: readonly FlagSpec[] = [
 	string('cni-plugins', 'bridge,macvlan,ipvlan,host-local,dhcp,static', 'Comma-separated delegate plugins installed beside multus ("" for none).'),
 	string('cni-plugins-archive', '', 'Take the plugins from this .tgz (containernetworking/plugins release layout) instead.'),
 	string('log-level', 'info', 'The agent\'s own log level: trace, debug, info, warn, error, fatal or silent.'),
+	{name: 'api-self-check', type: 'bool', default: true, help: 'Check the kubeconfig against the API server (authentication and each permission the multus binary needs) at start and after each rewrite, in a short-lived child process.'},
 	string('health-address', '', 'Serve /readyz and /healthz on host:port for the DaemonSet\'s probes (e.g. 127.0.0.1:9781); empty disables.'),
 	string('recheck-interval', '5m', 'How often the safety re-check verifies every host file (e.g. 30s, 5m; 0 disables).'),
 	string('token-service-account', '', 'Least privilege: mint the kubeconfig\'s token with the TokenRequest API for this ServiceAccount (e.g. multus-cni) instead of copying the pod\'s own token; empty disables.'),

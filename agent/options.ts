@@ -54,6 +54,8 @@ export interface Options {
 	readonly cniPluginsArchive: string;
 	readonly logLevel: string;
 	readonly recheckIntervalMs: number;
+	/** Run doctor's API checks in a child process at start and after each kubeconfig rewrite. */
+	readonly apiSelfCheck: boolean;
 	/** host:port of the readiness endpoint, or "" when disabled. */
 	readonly healthAddress: string;
 	readonly kubernetes: KubernetesService;
@@ -115,6 +117,7 @@ export function resolveOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Option
 		cniPluginsArchive: text('cni-plugins-archive'),
 		logLevel: oneOf('log-level', text('log-level'), AGENT_LOG_LEVELS),
 		recheckIntervalMs: parseDuration('recheck-interval', text('recheck-interval')),
+		apiSelfCheck: flag('api-self-check'),
 		healthAddress: validateHealthAddress(text('health-address')),
 		tokenRequest: resolveTokenRequest(text, given),
 		kubernetes: {

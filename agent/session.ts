@@ -4,6 +4,7 @@ import type {Server} from 'node:http';
 import path from 'node:path';
 import {install, logKubeconfig} from './agent.ts';
 import {removeOwnConfig, syncConfig, type ConfigMemory, type ConfigOutcome} from './config-sync.ts';
+import {ApiSelfCheck} from './commands/self-check.ts';
 import {AgentError} from './errors.ts';
 import {serveHealth} from './health.ts';
 import type {BinaryPlan, InstalledBinary} from './install.ts';
@@ -21,6 +22,7 @@ const COALESCE_MS = 5;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 const PROGRESS_EVERY_MS = 30_000;
+const SELF_CHECK_SETTLE_MS = 2000;
 const TASK_ORDER: readonly Task[] = ['kubeconfig', 'binaries', 'config'];
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -47,6 +49,8 @@ export class Session {
 	readonly #kubeconfig: KubeconfigWriter;
 	#tokenTimer: NodeJS.Timeout | undefined;
 	readonly #privateDir: string;
+	readonly #selfCheck: ApiSelfCheck | undefined;
+	#selfCheckTimer: NodeJS.Timeout | undefined;
 	#installed: InstalledBinary[];
 	#ready = false;
 	#standingBy = false;
@@ -64,6 +68,7 @@ export class Session {
 		this.#privateDir = path.dirname(context.options.paths.kubeconfig);
 		this.#kubeconfig = kubeconfigWriterFor(context.options);
 		this.#reconciler = new Reconciler(async tasks => this.#runTasks(tasks), COALESCE_MS);
+		this.#selfCheck = context.options.apiSelfCheck ? new ApiSelfCheck(context.options, context.log) : undefined;
 	}
 
 	async run(signal: AbortSignal): Promise<void> {
@@ -84,6 +89,7 @@ export class Session {
 			}
 
 			await this.#recordBinaries();
+			this.#scheduleSelfCheck(0);
 			if (this.#options.healthAddress !== '') {
 				health = await serveHealth(this.#options.healthAddress, () => this.#readiness());
 			}
@@ -122,6 +128,8 @@ export class Session {
 			health?.close();
 			await watch?.close();
 			await this.#reconciler.close();
+			clearTimeout(this.#selfCheckTimer);
+			await this.#selfCheck?.close();
 		}
 
 		await this.#cleanUp();
@@ -203,6 +211,7 @@ export class Session {
 					await this.#record(status => {
 						status.kubeconfig = {path: this.#options.paths.kubeconfig, writtenAt: new Date().toISOString()};
 					});
+					this.#scheduleSelfCheck(SELF_CHECK_SETTLE_MS);
 				}
 
 				await this.#onToken(sync);
@@ -351,11 +360,14 @@ export class Session {
 
 		await this.#status.update(status => {
 			change(status);
+			if (status.phase === 'stopped' || status.phase === 'failed') {
+				status.ready = false;
+				return;
+			}
+
 			const healthy = Object.keys(status.errors).length === 0;
 			status.ready = this.#ready && healthy && status.config !== undefined;
-			if (status.phase !== 'stopped' && status.phase !== 'failed') {
-				status.phase = status.ready ? 'ready' : (this.#ready ? 'degraded' : 'waiting');
-			}
+			status.phase = status.ready ? 'ready' : (this.#ready ? 'degraded' : 'waiting');
 		}, error => {
 			this.#log.warn({event: 'status-write-failed', path: this.#status.file}, error instanceof Error ? error.message : String(error));
 		});
@@ -406,6 +418,18 @@ export class Session {
 				this.#log.warn({event: 'config-shadowed', files: before}, `${before.join(', ')} sort before ${ownFileName}: the container runtime loads them instead of Multus. Rename them to sort after ${ownFileName}`);
 			}
 		}
+	}
+
+	// Starts the API self-check once a burst of kubeconfig rewrites (a token storm) has settled.
+	#scheduleSelfCheck(delayMs: number): void {
+		if (this.#selfCheck === undefined) {
+			return;
+		}
+
+		clearTimeout(this.#selfCheckTimer);
+		this.#selfCheckTimer = setTimeout(() => {
+			this.#selfCheck?.start();
+		}, delayMs);
 	}
 
 	#every(intervalMs: number, tick: () => void): void {

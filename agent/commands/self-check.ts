@@ -14,10 +14,15 @@ export interface SelfCheckSettings {
 	readonly command?: readonly string[];
 	readonly retryMinMs?: number;
 	readonly retryMaxMs?: number;
+	readonly maxAttempts?: number;
 	readonly childTimeoutMs?: number;
 }
 
 const CLUSTER_ROLE = 'deploy/base/03-cluster-role.yaml';
+
+// Retries while the API is unreachable (1 s doubling to 60 s: about 5 minutes), then waits for the next rewrite,
+// so an API that never answers costs no idle CPU.
+const MAX_ATTEMPTS = 10;
 
 // Runs `multus-agent doctor --api-only` until the API answers, then logs one line per missing permission.
 export async function runApiSelfCheck(options: Options, log: Logger, signal: AbortSignal, settings: SelfCheckSettings = {}): Promise<SelfCheckOutcome> {
@@ -25,7 +30,7 @@ export async function runApiSelfCheck(options: Options, log: Logger, signal: Abo
 	const args = [...command.slice(1), 'doctor', '--api-only', '--output=json', `--kubeconfig=${options.paths.kubeconfig}`];
 	let delay = settings.retryMinMs ?? 1000;
 	let announced = false;
-	while (!signal.aborted) {
+	for (let attempt = 1; !signal.aborted; attempt++) {
 		const output = await runChild(command[0]!, args, settings.childTimeoutMs ?? 60_000, signal);
 		if (signal.aborted) {
 			break;
@@ -42,6 +47,11 @@ export async function runApiSelfCheck(options: Options, log: Logger, signal: Abo
 			if (!announced) {
 				announced = true;
 				log.info({event: 'api-unreachable', server: api.server, reason: api.failure.message}, `the API server ${api.server} is not reachable yet; the API self-check retries`);
+			}
+
+			if (attempt >= (settings.maxAttempts ?? MAX_ATTEMPTS)) {
+				log.warn({event: 'api-self-check-gave-up', server: api.server, attempts: attempt}, `the API server ${api.server} stayed unreachable; the self-check runs again after the next kubeconfig rewrite (or run multus-agent doctor)`);
+				return 'failed';
 			}
 
 			await sleep(delay, undefined, {signal}).catch(() => undefined);

@@ -42,6 +42,8 @@ export async function runSandbox(argv: readonly string[], env: NodeJS.ProcessEnv
 		`--multus-bin-file=${path.join(root, 'src/multus-cni/bin/multus')}`,
 		`--cni-plugins-source-dir=${path.join(root, 'src/plugins/bin')}`,
 		'--readiness-indicator-file=/etc/cni/net.d/10-ovn-kubernetes.conf',
+		// The sandbox has no API server to check against.
+		'--api-self-check=false',
 		...argv,
 	], FLAGS);
 	const options = resolveOptions(args, {...env, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '6443'});

@@ -30,6 +30,11 @@ const EXPECTED_OBJECTS = [
 	'ServiceAccount/openshift-multus/multus',
 	'ClusterRole//multus',
 	'ClusterRoleBinding//multus',
+	'ServiceAccount/openshift-multus/multus-cni',
+	'ClusterRole//multus-cni',
+	'ClusterRoleBinding//multus-cni',
+	'Role/openshift-multus/multus-token-minter',
+	'RoleBinding/openshift-multus/multus-token-minter',
 	'DaemonSet/openshift-multus/multus',
 	'DaemonSet/openshift-multus/dhcp-daemon',
 ].sort();

@@ -87,7 +87,7 @@ for (const arch of ARCHES) {
 			'/usr/bin/microshift-cleanup-plugin-multus -rwxr-xr-x root:root',
 			`${MANIFESTS} drwxr-xr-x root:root`,
 			...['00-namespace.yaml', '01-crd-networkattachmentdefinition.yaml', '02-service-account.yaml', '03-cluster-role.yaml',
-				'04-cluster-role-binding.yaml', '06-daemonset.yaml', '07-daemonset-dhcp.yaml', 'kustomization.yaml'].map(name => `${MANIFESTS}/${name} -rw-r--r-- root:root`),
+				'04-cluster-role-binding.yaml', '05-multus-cni-token-rbac.yaml', '06-daemonset.yaml', '07-daemonset-dhcp.yaml', 'kustomization.yaml'].map(name => `${MANIFESTS}/${name} -rw-r--r-- root:root`),
 		].sort());
 		t.regex(await query(built.main, '--requires'), /^microshift$/m);
 

@@ -55,8 +55,8 @@ export async function createHostRoot(): Promise<HostRoot> {
 		sources,
 		multusSource,
 		kubeconfig: path.join(confDir, 'multus.d/multus.kubeconfig'),
-		args: [`--host-prefix=${host}`, `--service-account-dir=${serviceAccount}`, `--multus-bin-file=${multusSource}`, `--cni-plugins-source-dir=${sources}`],
-		env: {KUBERNETES_SERVICE_HOST: '10.43.0.1', KUBERNETES_SERVICE_PORT: '443'},
+		args: [`--host-prefix=${host}`, `--service-account-dir=${serviceAccount}`, `--multus-bin-file=${multusSource}`, `--cni-plugins-source-dir=${sources}`, '--api-self-check=false'],
+		env: {KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '1'},
 		async cleanup() {
 			await fs.rm(root, {recursive: true, force: true});
 		},

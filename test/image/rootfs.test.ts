@@ -209,7 +209,7 @@ rootTest('kube-multus runs from the rootfs as the DaemonSet runs it: installs, w
 		// DirectoryOrCreate: kubelet creates /run/cni/bin; the test leaves that to the bind mount source.
 		hostPaths: {'/etc/cni/net.d': confDir, '/run/cni/bin': await fs.mkdir(cniBin, {recursive: true}).then(() => cniBin)},
 		serviceAccountDir: serviceAccount,
-		env: {KUBERNETES_SERVICE_HOST: '10.43.0.1', KUBERNETES_SERVICE_PORT: '443'},
+		env: {KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '1'},
 	});
 	t.teardown(async () => agent.stop('SIGKILL'));
 
