@@ -101,6 +101,7 @@ export class Session {
 			});
 			if (this.#options.recheckIntervalMs > 0) {
 				this.#every(this.#options.recheckIntervalMs, () => {
+					watch?.verify();
 					for (const task of TASK_ORDER) {
 						this.#reconciler.request(task);
 					}

@@ -8,17 +8,15 @@ import {TEMP_MARKER} from './fs-atomic.ts';
 // How often a polling fallback looks when inotify is exhausted.
 const POLL_INTERVAL_MS = 2000;
 
-// How often each watched directory is stat'ed to find one that was replaced or came back (see verify below).
-const IDENTITY_CHECK_MS = 1000;
-
 // Callbacks: a watched directory changed; the watcher fell back to polling.
 export interface WatchHandlers {
 	onChange(directory: string): void;
 	onFallback(error: Error): void;
 }
 
-// A set of watched directories; close() is idempotent.
+// A set of watched directories; verify() re-checks that each is still the one watched; close() is idempotent.
 export interface DirectoryWatch {
+	verify(): void;
 	close(): Promise<void>;
 }
 
@@ -37,13 +35,11 @@ export async function watchDirectories(directories: readonly string[], handlers:
 	// chokidar reports an exhausted inotify as an 'error' event, often before 'ready', so the watcher can be
 	// replaced while it is still starting: everything goes through the current `watcher`.
 	let watcher = start();
-	const timer = setInterval(verify, IDENTITY_CHECK_MS);
-	timer.unref();
 	await settled();
 	verify();
 
 	function start(): FSWatcher {
-		const instance = watch(targets.map(target => (identities.get(target) === undefined ? nearestExisting(target) : target)), {
+		const instance = watch(watchList(targets, identities), {
 			depth: 0,
 			ignoreInitial: true,
 			followSymlinks: false,
@@ -76,8 +72,8 @@ export async function watchDirectories(directories: readonly string[], handlers:
 	}
 
 	// inotify cannot report a watched directory that was replaced (rm -rf then mkdir, a rename over it): its watch
-	// dies silently. A stat of each directory, on every event and every second, finds it, or one that came back,
-	// and the directories are watched afresh, so a recreated conf dir or bin dir is not left unwatched.
+	// dies silently. Each directory's parent is watched too, so its removal or return is an event there; every event
+	// (and the session's slow re-check) stats the directories, and replaced ones are watched afresh. No timer polls.
 	function verify(): void {
 		if (closing) {
 			return;
@@ -132,12 +128,25 @@ export async function watchDirectories(directories: readonly string[], handlers:
 	}
 
 	return {
+		verify,
 		async close() {
-			clearInterval(timer);
 			closing ??= switching.then(async () => watcher.close());
 			await closing;
 		},
 	};
+}
+
+// Every target that exists, the nearest existing ancestor of each that does not, and each target's parent.
+function watchList(targets: readonly string[], identities: ReadonlyMap<string, string | undefined>): string[] {
+	const list = new Set<string>();
+	for (const target of targets) {
+		list.add(identities.get(target) === undefined ? nearestExisting(target) : target);
+		if (identities.get(target) !== undefined && target !== path.dirname(target)) {
+			list.add(path.dirname(target));
+		}
+	}
+
+	return [...list];
 }
 
 // Each directory's device and inode, or undefined when it is missing or not a directory.
