@@ -16,6 +16,7 @@ import {configError} from './preflight.ts';
 import {findShadowingConfigs} from './primary-reader.ts';
 import {Reconciler, type Task} from './reconciler.ts';
 import type {StatusRecorder} from './status.ts';
+import {planWatches} from './watch-plan.ts';
 import {watchDirectories, type DirectoryWatch} from './watch.ts';
 
 const COALESCE_MS = 5;
@@ -151,25 +152,7 @@ export class Session {
 	}
 
 	async #watch(): Promise<DirectoryWatch> {
-		const options = this.#options;
-		const tasks = new Map<string, Set<Task>>();
-		const on = (directory: string, task: Task): void => {
-			const key = path.resolve(directory);
-			tasks.set(key, (tasks.get(key) ?? new Set<Task>()).add(task));
-		};
-
-		on(options.serviceAccountDir, 'kubeconfig');
-		on(this.#privateDir, 'kubeconfig');
-		on(options.cniConfDir, 'config');
-		on(options.multusConfFile === 'auto' ? options.multusAutoconfigDir : path.dirname(options.multusConfFile), 'config');
-		if (options.paths.readinessIndicator !== undefined) {
-			on(path.dirname(options.paths.readinessIndicator), 'config');
-		}
-
-		if (this.#plan.binaries.length > 0) {
-			on(options.cniBinDir, 'binaries');
-		}
-
+		const tasks = planWatches(this.#options, this.#plan.binaries.length > 0);
 		return watchDirectories([...tasks.keys()], {
 			onChange: directory => {
 				for (const task of tasks.get(directory) ?? []) {
