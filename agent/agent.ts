@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {hostWriteError} from './errors.ts';
-import {installBinaries, planBinaries, type BinaryPlan, type InstalledBinary} from './install.ts';
+import {INSTALL_RECORD_NAME, installBinaries, planBinaries, readInstallRecord, type BinaryPlan, type InstalledBinary} from './install.ts';
 import {ensurePrivateDirectory, syncKubeconfig} from './kubeconfig-sync.ts';
 import type {Logger} from './log.ts';
 import type {Options} from './options.ts';
@@ -31,7 +31,7 @@ export async function runAgent(options: Options, log: Logger, signal: AbortSigna
 		await claimNode(privateDir);
 		const status = new StatusRecorder(privateDir);
 		logKubeconfig(log, options, await syncKubeconfig(options));
-		const installed = await install(plan, options, log, []);
+		const installed = await install(plan, options, log, [], await readInstallRecord(path.join(privateDir, INSTALL_RECORD_NAME)));
 		if (!signal.aborted) {
 			await new Session({options, log, plan, status, installed}).run(signal);
 		}
@@ -41,12 +41,13 @@ export async function runAgent(options: Options, log: Logger, signal: AbortSigna
 }
 
 // Installs the planned binaries and logs what changed.
-export async function install(plan: BinaryPlan, options: Options, log: Logger, previous: InstalledBinary[]): Promise<InstalledBinary[]> {
+// known (by default previous) lets unchanged files skip hashing; the record lets the next agent do the same.
+export async function install(plan: BinaryPlan, options: Options, log: Logger, previous: InstalledBinary[], known: InstalledBinary[] = previous): Promise<InstalledBinary[]> {
 	if (plan.binaries.length === 0) {
 		return [];
 	}
 
-	const installed = await installBinaries(plan, options.cniBinDir, options.paths.ledger, previous);
+	const installed = await installBinaries(plan, options.cniBinDir, options.paths.ledger, known, path.join(path.dirname(options.paths.kubeconfig), INSTALL_RECORD_NAME));
 	const written = installed.filter(binary => binary.outcome === 'written');
 	for (const binary of written) {
 		log.info({event: 'binary-installed', path: path.join(options.cniBinDir, binary.name), sha256: binary.sha256}, `installed ${binary.name}`);

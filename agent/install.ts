@@ -2,7 +2,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tar from 'tar';
 import {hostWriteError, inputError} from './errors.ts';
 import {copyFileAtomic, lstatOrUndefined, readRegularFile, sha256File, writeFileAtomic} from './fs-atomic.ts';
 import {parseLedger, renderLedger} from './ledger.ts';
@@ -14,13 +13,20 @@ export interface BinarySource {
 	readonly source: string;
 }
 
-// What the last install found, so the safety re-check can skip hashing unchanged files.
+// What the last install found, so the safety re-check (and the next agent, from the record) can skip hashing
+// unchanged files: a fingerprint includes the ctime, which any write changes and no one can set (no st_dev: an
+// image file shows a new one in every container).
 export interface InstalledBinary {
 	readonly name: string;
 	readonly sha256: string;
 	readonly outcome: 'written' | 'unchanged';
 	readonly fingerprint: string;
+	/** The source's fingerprint when its bytes were hashed; a new image brings new ones. */
+	readonly source: string;
 }
+
+// The record of the last install, beside the kubeconfig (root-only): lets a restart skip hashing ~80 MB twice.
+export const INSTALL_RECORD_NAME = 'agent-binaries.json';
 
 // The binaries to install and a disposer for any archive extracted to read them.
 export interface BinaryPlan {
@@ -61,8 +67,9 @@ export async function checkSources(plan: BinaryPlan): Promise<void> {
 	}
 }
 
-// Installs every binary whose bytes differ, then rewrites the ledger; previous results skip re-hashing.
-export async function installBinaries(plan: BinaryPlan, binDir: string, ledgerPath: string, previous: readonly InstalledBinary[] = []): Promise<InstalledBinary[]> {
+// Installs every binary whose bytes differ, then rewrites the ledger (and the record, when given); previous
+// results skip re-hashing.
+export async function installBinaries(plan: BinaryPlan, binDir: string, ledgerPath: string, previous: readonly InstalledBinary[] = [], recordPath?: string): Promise<InstalledBinary[]> {
 	const known = new Map(previous.map(binary => [binary.name, binary]));
 	// Every copy settles before an error propagates: a fatal error exits the process, and a copy still in flight
 	// would leave its temp file behind (a full disk fails several copies at once).
@@ -74,26 +81,48 @@ export async function installBinaries(plan: BinaryPlan, binDir: string, ledgerPa
 
 	const installed = results.map(result => (result as PromiseFulfilledResult<InstalledBinary>).value);
 	await writeLedger(ledgerPath, binDir, installed);
+	if (recordPath !== undefined) {
+		const record = installed.map(({name, sha256, fingerprint, source}) => ({name, sha256, fingerprint, source}));
+		await writeFileAtomic(recordPath, `${JSON.stringify(record)}\n`, 0o600).catch((error: unknown) => {
+			throw hostWriteError(recordPath, error);
+		});
+	}
+
 	return installed;
 }
 
+// The last agent's install record; [] when there is none or it is unreadable (then everything is hashed).
+export async function readInstallRecord(recordPath: string): Promise<InstalledBinary[]> {
+	try {
+		const record = JSON.parse((await readRegularFile(recordPath))?.toString('utf8') ?? '[]') as unknown;
+		return Array.isArray(record) ? record.filter(isRecordEntry).map(entry => ({...entry, outcome: 'unchanged' as const})) : [];
+	} catch {
+		return [];
+	}
+}
+
+function isRecordEntry(value: unknown): value is Omit<InstalledBinary, 'outcome'> {
+	const entry = value as Record<string, unknown>;
+	return typeof value === 'object' && value !== null && ['name', 'sha256', 'fingerprint', 'source'].every(key => typeof entry[key] === 'string');
+}
+
 async function installOne(binary: BinarySource, dest: string, previous: InstalledBinary | undefined): Promise<InstalledBinary> {
-	const before = await lstatOrUndefined(dest);
-	if (previous && before && fingerprintOf(before) === previous.fingerprint) {
+	const [before, source] = await Promise.all([lstatOrUndefined(dest), fs.stat(binary.source)]);
+	const sourcePrint = fingerprintOf(source);
+	if (previous && before && fingerprintOf(before) === previous.fingerprint && previous.source === sourcePrint) {
 		return {...previous, outcome: 'unchanged'};
 	}
 
-	const source = await fs.stat(binary.source);
 	if (before?.isFile() && before.size === source.size && (before.mode & 0o7777) === 0o755) {
 		const [sourceHash, destHash] = await Promise.all([sha256File(binary.source), sha256File(dest)]);
 		if (sourceHash === destHash) {
-			return {name: binary.name, sha256: sourceHash, outcome: 'unchanged', fingerprint: fingerprintOf(before)};
+			return {name: binary.name, sha256: sourceHash, outcome: 'unchanged', fingerprint: fingerprintOf(before), source: sourcePrint};
 		}
 	}
 
 	try {
 		const sha256 = await copyFileAtomic(binary.source, dest, 0o755);
-		return {name: binary.name, sha256, outcome: 'written', fingerprint: fingerprintOf(await fs.lstat(dest))};
+		return {name: binary.name, sha256, outcome: 'written', fingerprint: fingerprintOf(await fs.lstat(dest)), source: sourcePrint};
 	} catch (error) {
 		throw hostWriteError(dest, error);
 	}
@@ -123,6 +152,8 @@ async function extractPlugins(archive: string, names: readonly string[]): Promis
 	const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'multus-agent-plugins-'));
 	const wanted = new Set(names);
 	try {
+		// Imported here: only --cni-plugins-archive needs tar (and zlib); the running agent never loads them.
+		const tar = await import('tar');
 		await tar.x({
 			file: archive,
 			cwd: directory,
@@ -137,5 +168,5 @@ async function extractPlugins(archive: string, names: readonly string[]): Promis
 }
 
 function fingerprintOf(stat: import('node:fs').Stats): string {
-	return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.mode}`;
+	return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.mode}`;
 }

@@ -59,6 +59,7 @@ export class Session {
 	#shadowing = '';
 	#waitingSince = Date.now();
 	#fail: (error: unknown) => void = () => undefined;
+	#progress: NodeJS.Timeout | undefined;
 
 	constructor(context: SessionContext) {
 		this.#options = context.options;
@@ -97,9 +98,10 @@ export class Session {
 
 			watch = await this.#watch();
 			this.#reconciler.request('config', 0);
-			this.#every(PROGRESS_EVERY_MS, () => {
+			// Only until the first config is written: once ready, the idle agent has no timer but the re-check.
+			this.#progress = setInterval(() => {
 				this.#logProgress();
-			});
+			}, PROGRESS_EVERY_MS);
 			if (this.#options.recheckIntervalMs > 0) {
 				this.#every(this.#options.recheckIntervalMs, () => {
 					watch?.verify();
@@ -127,6 +129,7 @@ export class Session {
 
 			clearTimeout(this.#tokenTimer);
 
+			clearInterval(this.#progress);
 			health?.close();
 			await watch?.close();
 			await this.#reconciler.close();
@@ -237,6 +240,8 @@ export class Session {
 					delete status.waiting;
 				});
 				if (becameReady) {
+					clearInterval(this.#progress);
+					this.#progress = undefined;
 					this.#log.info({event: 'ready', waitedMs: Date.now() - this.#waitingSince}, 'Multus is installed; watching for changes');
 				}
 

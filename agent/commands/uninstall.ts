@@ -4,6 +4,7 @@ import path from 'node:path';
 import {hostWriteError} from '../errors.ts';
 import {FLAGS} from '../flags.ts';
 import {lstatOrUndefined, readRegularFile, sha256File} from '../fs-atomic.ts';
+import {INSTALL_RECORD_NAME} from '../install.ts';
 import {parseLedger} from '../ledger.ts';
 import {LEDGER_FILE_NAME, resolveOptions, type Options} from '../options.ts';
 import {OWNER_FILE_NAME} from '../ownership.ts';
@@ -134,7 +135,7 @@ async function planPrivateDirectory(directory: string, kubeconfig: string): Prom
 		return [{path: directory, action: 'remove', reason: 'the kubeconfig, status and ownership claim of the agent', recursive: true}];
 	}
 
-	const files = [kubeconfig, path.join(directory, STATUS_FILE_NAME), path.join(directory, OWNER_FILE_NAME)];
+	const files = [kubeconfig, path.join(directory, STATUS_FILE_NAME), path.join(directory, OWNER_FILE_NAME), path.join(directory, INSTALL_RECORD_NAME)];
 	const present = await Promise.all(files.map(async file => ((await lstatOrUndefined(file))?.isFile() ? file : undefined)));
 	return present.filter(file => file !== undefined).map(file => ({path: file, action: 'remove', reason: `the agent's file (the directory ${directory} is not multus.d, so it stays)`}));
 }

@@ -86,7 +86,7 @@ kubectlTest('the multus DaemonSet runs the agent with MicroShift\'s arguments, p
 	t.is(spec.initContainers, undefined, 'no copy-script init container: the agent installs the binaries');
 	t.deepEqual(spec.containers.map(container => container.name), ['kube-multus']);
 	const container = spec.containers[0]!;
-	t.deepEqual(container.command, ['/usr/bin/node', '/usr/lib/multus-agent/multus-agent.mjs']);
+	t.deepEqual(container.command, ['/usr/bin/node', '--lite-mode', '/usr/lib/multus-agent/multus-agent.mjs']);
 	t.deepEqual(container.args, [
 		'--multus-conf-file=auto',
 		'--cni-bin-dir=/host/run/cni/bin',
@@ -120,7 +120,7 @@ kubectlTest('the multus DaemonSet runs the agent with MicroShift\'s arguments, p
 	t.deepEqual({...container.livenessProbe?.httpGet}, {host, port: Number(port), path: '/healthz'});
 	t.is(container.readinessProbe?.exec, undefined);
 
-	t.deepEqual(container.resources?.requests, {cpu: '5m', memory: '50Mi'});
+	t.deepEqual(container.resources?.requests, {cpu: '5m', memory: '64Mi'});
 	t.is(container.resources?.limits, undefined);
 	const security = container.securityContext!;
 	t.false(security.privileged);
