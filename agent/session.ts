@@ -24,6 +24,7 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 const PROGRESS_EVERY_MS = 30_000;
 const SELF_CHECK_SETTLE_MS = 2000;
+const SETTLE_MS = 250;
 const TASK_ORDER: readonly Task[] = ['kubeconfig', 'binaries', 'config'];
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -60,6 +61,7 @@ export class Session {
 	#waitingSince = Date.now();
 	#fail: (error: unknown) => void = () => undefined;
 	#progress: NodeJS.Timeout | undefined;
+	readonly #settleTimers = new Map<Task, NodeJS.Timeout>();
 
 	constructor(context: SessionContext) {
 		this.#options = context.options;
@@ -130,6 +132,10 @@ export class Session {
 			clearTimeout(this.#tokenTimer);
 
 			clearInterval(this.#progress);
+			for (const timer of this.#settleTimers.values()) {
+				clearTimeout(timer);
+			}
+
 			health?.close();
 			await watch?.close();
 			await this.#reconciler.close();
@@ -160,6 +166,7 @@ export class Session {
 			onChange: directory => {
 				for (const task of tasks.get(directory) ?? []) {
 					this.#reconciler.request(task);
+					this.#settleLater(task);
 				}
 			},
 			onFallback: error => {
@@ -407,6 +414,16 @@ export class Session {
 				this.#log.warn({event: 'config-shadowed', files: before}, `${before.join(', ')} sort before ${ownFileName}: the container runtime loads them instead of Multus. Rename them to sort after ${ownFileName}`);
 			}
 		}
+	}
+
+	// One more sync of task once a burst of events has been quiet for SETTLE_MS: chokidar throttles changes of one
+	// path to one per 50 ms and drops the trailing one, so the last write of a burst may bring no event of its own.
+	#settleLater(task: Task): void {
+		clearTimeout(this.#settleTimers.get(task));
+		this.#settleTimers.set(task, setTimeout(() => {
+			this.#settleTimers.delete(task);
+			this.#reconciler.request(task);
+		}, SETTLE_MS));
 	}
 
 	// Starts the API self-check once a burst of kubeconfig rewrites (a token storm) has settled.
