@@ -13,6 +13,8 @@ import {readPrimary} from './primary-reader.ts';
 export interface ConfigMemory {
 	primaryFile?: string;
 	written?: {readonly file: string; readonly bytes: Buffer};
+	/** Asked right before each write: false when a newer agent has claimed the node meanwhile (no write then). */
+	mayWrite?: () => Promise<boolean>;
 }
 
 // The result of one sync: the config is in place, or why it is not (yet) what the primary calls for.
@@ -119,6 +121,10 @@ async function syncFileConfig(options: Options, memory: ConfigMemory): Promise<C
 }
 
 async function writeConfig(file: string, bytes: Buffer, memory: ConfigMemory): Promise<'written' | 'unchanged'> {
+	if (memory.mayWrite && !await memory.mayWrite()) {
+		return 'unchanged';
+	}
+
 	try {
 		const outcome = await writeFileAtomic(file, bytes, 0o600);
 		memory.written = {file, bytes};

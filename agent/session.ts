@@ -73,6 +73,8 @@ export class Session {
 		this.#kubeconfig = kubeconfigWriterFor(context.options);
 		this.#reconciler = new Reconciler(async tasks => this.#runTasks(tasks), COALESCE_MS);
 		this.#selfCheck = context.options.apiSelfCheck ? new ApiSelfCheck(context.options, context.log) : undefined;
+		// The ownership check at the start of a sync can be stale by the time it writes (a frozen old pod wakes up).
+		this.#memory.mayWrite = async () => ownsNode(this.#privateDir);
 	}
 
 	async run(signal: AbortSignal): Promise<void> {

@@ -165,9 +165,12 @@ rootTest('a bin dir that fills up while idle: sync-failed naming the binary, bin
 	const {node, at} = full;
 	const agent = full.start();
 	await agent.waitFor('ready');
-	// An old package's binaries land (copied, as a package manager would), then the disk fills up.
+	// An old package's binaries land (copied, as a package manager would), then the disk fills up. The agent is
+	// frozen meanwhile, so it meets both at once (otherwise it may repair the binaries before the disk is full).
+	process.kill(agent.pid, 'SIGSTOP');
 	await full.ns.sh('dir=$1; shift; for f in "$@"; do cp "$f" "$dir/.pkg" && mv "$dir/.pkg" "$dir/${f##*/}"; done', node.binDir, ...BINARIES.map(name => node.builds.file(name, 'b')));
 	await full.fill(node.binDir);
+	process.kill(agent.pid, 'SIGCONT');
 	const failed = await agent.waitFor(line => line.event === 'sync-failed' && line['task'] === 'binaries');
 	t.true(String(failed['path']).startsWith(`${node.binDir}/`), `names a binary: ${String(failed['path'])}`);
 	t.regex(String(failed.msg), /ENOSPC/);

@@ -2,6 +2,7 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import {createLogWaiter} from './log-waiter.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../agent/main.ts');
 
@@ -22,8 +23,8 @@ export interface AgentProcess {
 export function startAgent(args: readonly string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
 	const child = spawn(process.execPath, [MAIN, ...args], {env: {PATH: process.env['PATH'], ...env}, stdio: ['ignore', 'pipe', 'pipe']});
 	const lines: LogLine[] = [];
-	const waiters = new Set<() => void>();
 	let stderr = '';
+	const waiter = createLogWaiter(child, lines, () => `agent log:\n${lines.map(line => JSON.stringify(line)).join('\n')}\n${stderr}`);
 	child.stderr!.on('data', (chunk: Buffer) => {
 		stderr += chunk.toString();
 	});
@@ -34,52 +35,21 @@ export function startAgent(args: readonly string[], env: NodeJS.ProcessEnv = {})
 			lines.push({msg: line, event: 'non-json'});
 		}
 
-		for (const wake of waiters) {
-			wake();
-		}
+		waiter.wake();
 	});
 	const exited = new Promise<number>(resolve => {
 		child.on('close', (code, signal) => {
-			for (const wake of waiters) {
-				wake();
-			}
-
+			waiter.wake();
 			resolve(code ?? (signal ? 128 : 1));
 		});
 	});
-	let seen = 0;
 	return {
 		child,
 		lines,
 		stderr: () => stderr,
 		exited,
 		async waitFor(predicate, timeoutMs = 10_000) {
-			const test = typeof predicate === 'string' ? (line: LogLine) => line.event === predicate : predicate;
-			return new Promise<LogLine>((resolve, reject) => {
-				const check = (): void => {
-					const index = lines.findIndex((line, at) => at >= seen && test(line));
-					if (index !== -1) {
-						seen = index + 1;
-						done();
-						resolve(lines[index]!);
-					} else if (child.exitCode !== null || child.signalCode !== null) {
-						done();
-						reject(new Error(`agent exited (${child.exitCode ?? child.signalCode}) before the awaited log line; log:\n${lines.map(line => JSON.stringify(line)).join('\n')}\n${stderr}`));
-					}
-				};
-
-				const timer = setTimeout(() => {
-					done();
-					reject(new Error(`timed out waiting for a log line; log:\n${lines.map(line => JSON.stringify(line)).join('\n')}\n${stderr}`));
-				}, timeoutMs);
-				const done = (): void => {
-					clearTimeout(timer);
-					waiters.delete(check);
-				};
-
-				waiters.add(check);
-				check();
-			});
+			return waiter.waitFor(predicate, timeoutMs);
 		},
 		async stop(signal = 'SIGTERM') {
 			if (child.exitCode === null && child.signalCode === null) {

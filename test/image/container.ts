@@ -8,6 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type * as k8s from '@kubernetes/client-node';
 import {loadAllYaml} from '@kubernetes/client-node';
+import {createLogWaiter} from '../helpers/log-waiter.ts';
 
 // Commands the runner needs on the host, with the Debian package that has each.
 export const RUNNER_TOOLS: Record<string, string> = {unshare: 'util-linux', mount: 'mount', capsh: 'libcap2-bin', chroot: 'coreutils'};
@@ -195,11 +196,9 @@ function boundingSet(): string[] {
 function track(child: ChildProcess): ContainerProcess {
 	const lines: OutputLine[] = [];
 	let output = '';
-	const waiters = new Set<() => void>();
+	const waiter = createLogWaiter(child, lines, () => `container output:\n${output}`);
 	const wakeAll = (): void => {
-		for (const wake of waiters) {
-			wake();
-		}
+		waiter.wake();
 	};
 
 	child.stderr!.on('data', (chunk: Buffer) => {
@@ -222,39 +221,13 @@ function track(child: ChildProcess): ContainerProcess {
 			resolve(code ?? (signal ? 128 : 1));
 		});
 	});
-	let seen = 0;
 	return {
 		child,
 		lines,
 		output: () => output,
 		exited,
 		async waitFor(predicate, timeoutMs = 20_000) {
-			const matches = typeof predicate === 'string' ? (line: OutputLine) => line.event === predicate : predicate;
-			return new Promise<OutputLine>((resolve, reject) => {
-				const check = (): void => {
-					const index = lines.findIndex((line, at) => at >= seen && matches(line));
-					if (index !== -1) {
-						seen = index + 1;
-						done();
-						resolve(lines[index]!);
-					} else if (child.exitCode !== null || child.signalCode !== null) {
-						done();
-						reject(new Error(`the container exited (${child.exitCode ?? child.signalCode}) before the awaited line; output:\n${output}`));
-					}
-				};
-
-				const timer = setTimeout(() => {
-					done();
-					reject(new Error(`timed out waiting for a line; output:\n${output}`));
-				}, timeoutMs);
-				const done = (): void => {
-					clearTimeout(timer);
-					waiters.delete(check);
-				};
-
-				waiters.add(check);
-				check();
-			});
+			return waiter.waitFor(predicate, timeoutMs);
 		},
 		async stop(signal = 'SIGTERM') {
 			if (child.exitCode === null && child.signalCode === null) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import {build} from 'esbuild';
 import type {LogLine} from '../../helpers/agent-process.ts';
+import {createLogWaiter} from '../../helpers/log-waiter.ts';
 
 // Fault tests start the agent hundreds of times, so they run it bundled, as it ships (half the CPU of type-stripping
 // the sources per start). The bundle is built here, not taken from dist/, which other tests rebuild concurrently.
@@ -53,13 +54,11 @@ export function spawnAgent(args: readonly string[], transcript: Transcript, opti
 	const argv = [...prefix, process.execPath, ENTRY, ...args];
 	const child = spawn(argv[0]!, argv.slice(1), {env: {PATH: process.env['PATH'], ...options.env}, stdio: ['ignore', 'pipe', 'pipe']});
 	const lines: LogLine[] = [];
-	const waiters = new Set<() => void>();
 	let stderr = '';
-	let seen = 0;
+	const describe = (): string => `${argv.slice(0, prefix.length).join(' ')} agent (pid ${child.pid}), log:\n${lines.map(line => JSON.stringify(line)).join('\n')}\n${stderr}`;
+	const waiter = createLogWaiter(child, lines, describe);
 	const wake = (): void => {
-		for (const check of waiters) {
-			check();
-		}
+		waiter.wake();
 	};
 
 	child.stderr!.on('data', (chunk: Buffer) => {
@@ -82,8 +81,6 @@ export function spawnAgent(args: readonly string[], transcript: Transcript, opti
 			resolve(code ?? SIGNAL_EXIT_BASE + (signal ? constants.signals[signal] : 0));
 		});
 	});
-	const describe = (): string => `${argv.slice(0, prefix.length).join(' ')} agent (pid ${child.pid}), log:\n${lines.map(line => JSON.stringify(line)).join('\n')}\n${stderr}`;
-
 	return {
 		child,
 		pid: child.pid!,
@@ -91,32 +88,7 @@ export function spawnAgent(args: readonly string[], transcript: Transcript, opti
 		exited,
 		describe,
 		async waitFor(predicate, timeoutMs = 10_000) {
-			const test = typeof predicate === 'string' ? (line: LogLine) => line.event === predicate : predicate;
-			return new Promise<LogLine>((resolve, reject) => {
-				const check = (): void => {
-					const index = lines.findIndex((line, at) => at >= seen && test(line));
-					if (index !== -1) {
-						seen = index + 1;
-						done();
-						resolve(lines[index]!);
-					} else if (child.exitCode !== null || child.signalCode !== null) {
-						done();
-						reject(new Error(`the agent exited (${child.exitCode ?? child.signalCode}) before the awaited log line; ${describe()}`));
-					}
-				};
-
-				const timer = setTimeout(() => {
-					done();
-					reject(new Error(`timed out after ${timeoutMs} ms waiting for a log line; ${describe()}`));
-				}, timeoutMs);
-				const done = (): void => {
-					clearTimeout(timer);
-					waiters.delete(check);
-				};
-
-				waiters.add(check);
-				check();
-			});
+			return waiter.waitFor(predicate, timeoutMs);
 		},
 		cpuMs() {
 			const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
