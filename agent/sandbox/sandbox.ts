@@ -75,10 +75,14 @@ async function createHostRoot(root: string, host: string, serviceAccount: string
 
 async function playDemo(host: string, serviceAccount: string, signal: AbortSignal): Promise<void> {
 	const confDir = path.join(host, 'etc/cni/net.d');
-	await delay(1500, signal);
+	const privateDir = path.join(confDir, 'multus.d');
+	const statusFile = path.join(privateDir, 'agent-status.json');
+	await waitUntil(confDir, async () => exists(privateDir), signal);
+	await waitUntil(privateDir, async () => (await fs.readFile(statusFile, 'utf8').catch(() => '')).includes('"phase": "waiting"'), signal);
+	await delay(1000, signal);
 	process.stderr.write('demo: ovn-kubernetes becomes ready (writes 10-ovn-kubernetes.conf)\n');
 	await fs.writeFile(path.join(confDir, '10-ovn-kubernetes.conf'), `${JSON.stringify(OVN_PRIMARY, null, 2)}\n`);
-	await waitForFile(confDir, '00-multus.conf', signal);
+	await waitUntil(confDir, async () => exists(path.join(confDir, '00-multus.conf')), signal);
 	await delay(1000, signal);
 	process.stderr.write('demo: kubelet rotates the service-account token (..data swap)\n');
 	await writeProjectedVolume(serviceAccount, {token: sandboxToken(), 'ca.crt': SANDBOX_CA, namespace: 'openshift-multus'});
@@ -88,7 +92,12 @@ function sandboxToken(): string {
 	return `sandbox-token-${randomBytes(12).toString('hex')}`;
 }
 
-async function waitForFile(directory: string, name: string, signal: AbortSignal): Promise<void> {
+async function exists(file: string): Promise<boolean> {
+	return fs.access(file).then(() => true, () => false);
+}
+
+// Resolves once check() holds, re-checking on every change in directory (an event, not a timer).
+async function waitUntil(directory: string, check: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
 	const ac = new AbortController();
 	signal.addEventListener('abort', () => {
 		ac.abort();
@@ -96,14 +105,20 @@ async function waitForFile(directory: string, name: string, signal: AbortSignal)
 	const watcher = watch(directory, {signal: ac.signal});
 	try {
 		await new Promise<void>((resolve, reject) => {
-			watcher.on('change', () => {
-				void fs.access(path.join(directory, name)).then(resolve, () => undefined);
-			});
+			const test = (): void => {
+				void check().then(holds => {
+					if (holds) {
+						resolve();
+					}
+				});
+			};
+
+			watcher.on('change', test);
 			watcher.on('error', reject);
-			void fs.access(path.join(directory, name)).then(resolve, () => undefined);
 			ac.signal.addEventListener('abort', () => {
 				reject(new Error('aborted'));
 			});
+			test();
 		});
 	} finally {
 		ac.abort();
