@@ -12,6 +12,7 @@ import {requestServiceAccountToken, TokenRequestError, type MintedToken, type To
 import {findFreePorts} from '../helpers/free-ports.ts';
 import {writePrimary} from '../helpers/host-root.ts';
 import {checkKubeBinaries, startKubeApiserver, type KubeApiserver} from '../helpers/kube-apiserver.ts';
+import {tokenKubeConfig} from '../helpers/kube-client.ts';
 import {writeProjectedVolume} from '../helpers/kubelet.ts';
 import {faultNode, type FaultNode} from './helpers/node.ts';
 
@@ -80,24 +81,13 @@ function target(server: KubeApiserver, bearer: string, serviceAccount = CNI_ACCO
 	return {server: server.url, ca: server.caPem, bearer, namespace, serviceAccount, expirationSeconds};
 }
 
-function clientFor(server: KubeApiserver, token: string): k8s.KubeConfig {
-	const config = new k8s.KubeConfig();
-	config.loadFromOptions({
-		clusters: [{name: 'test', server: server.url, caData: Buffer.from(server.caPem).toString('base64'), skipTLSVerify: false}],
-		users: [{name: 'token', token}],
-		contexts: [{name: 'token', cluster: 'test', user: 'token'}],
-		currentContext: 'token',
-	});
-	return config;
-}
-
 async function whoIs(server: KubeApiserver, token: string): Promise<string | undefined> {
-	const review = await clientFor(server, token).makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({body: {}});
+	const review = await tokenKubeConfig(server, token).makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({body: {}});
 	return review.status?.userInfo?.username;
 }
 
 async function may(server: KubeApiserver, token: string, attributes: k8s.V1ResourceAttributes): Promise<boolean> {
-	const review = await clientFor(server, token).makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({body: {spec: {resourceAttributes: attributes}}});
+	const review = await tokenKubeConfig(server, token).makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({body: {spec: {resourceAttributes: attributes}}});
 	return review.status?.allowed === true;
 }
 

@@ -1,10 +1,9 @@
 // What the end-to-end tests need from the machine, checked before any test is registered, so a test that
 // cannot run is registered as skipped with the reason printed (never skipped silently).
-import {accessSync, constants} from 'node:fs';
 import path from 'node:path';
 import {run} from './e2e-process.ts';
 import {NODE_PLUGINS} from './e2e-node.ts';
-import {checkKubeBinaries} from './kube-apiserver.ts';
+import {checkKubeBinaries, isExecutable} from './kube-apiserver.ts';
 import {createNetns} from './netns.ts';
 
 // Where image/build-binaries.sh leaves multus and the plugins (its cache symlink).
@@ -111,13 +110,4 @@ async function probeLinkTypes(): Promise<{all?: string; macvlan?: string; ipvlan
 async function commandExists(command: string): Promise<boolean> {
 	const result = await run('/bin/sh', ['-c', 'command -v "$1"', 'sh', command], {env: {PATH: process.env['PATH']}});
 	return result.code === 0;
-}
-
-function isExecutable(file: string): boolean {
-	try {
-		accessSync(file, constants.X_OK);
-		return true;
-	} catch {
-		return false;
-	}
 }

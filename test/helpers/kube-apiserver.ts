@@ -141,7 +141,8 @@ async function readLogTails(processes: SupervisedProcess[]): Promise<string> {
 	return text;
 }
 
-function isExecutable(file: string): boolean {
+// Tells whether file exists and may be executed.
+export function isExecutable(file: string): boolean {
 	try {
 		accessSync(file, constants.X_OK);
 		return true;

@@ -1,7 +1,8 @@
 import {existsSync} from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
-import {checkKubeBinaries, startKubeApiserver, type KubeApiserver} from '../helpers/kube-apiserver.ts';
+import {checkKubeBinaries, startKubeApiserver} from '../helpers/kube-apiserver.ts';
+import {tokenKubeConfig} from '../helpers/kube-client.ts';
 
 const missing = checkKubeBinaries();
 if (missing !== undefined) {
@@ -41,7 +42,7 @@ kubeTest('kube-apiserver issues pod-bound ServiceAccount tokens that authenticat
 	const token = tokenRequest.status?.token;
 	t.truthy(token, 'TokenRequest returned no token');
 
-	const review = await loadTokenConfig(server, token ?? '').makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({body: {}});
+	const review = await tokenKubeConfig(server, token ?? '').makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({body: {}});
 	t.is(review.status?.userInfo?.username, `system:serviceaccount:${namespace}:agent`);
 	t.deepEqual(review.status?.userInfo?.extra?.['authentication.kubernetes.io/pod-name'], ['agent-pod']);
 
@@ -51,14 +52,3 @@ kubeTest('kube-apiserver issues pod-bound ServiceAccount tokens that authenticat
 	t.log(`stopped in ${Math.round(performance.now() - stoppingAt)} ms`);
 	t.false(existsSync(server.dir), 'stop() left the temp dir behind');
 });
-
-function loadTokenConfig(server: KubeApiserver, token: string): k8s.KubeConfig {
-	const config = new k8s.KubeConfig();
-	config.loadFromOptions({
-		clusters: [{name: 'test', server: server.url, caData: Buffer.from(server.caPem).toString('base64'), skipTLSVerify: false}],
-		users: [{name: 'token', token}],
-		contexts: [{name: 'token', cluster: 'test', user: 'token'}],
-		currentContext: 'token',
-	});
-	return config;
-}
